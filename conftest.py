@@ -1,0 +1,11 @@
+"""Test-session settings shared by the unit tests and the nbval notebook runs."""
+
+import os
+
+# Nothing in the book may reach for the Hub; kernels started by nbval inherit these too.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")

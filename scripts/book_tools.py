@@ -1,0 +1,112 @@
+"""Tools for the chapter pairs: find them, check them, sync and execute them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+KERNEL_NAME = "python3"
+# Pinned so every execution sees the same environment: offline, one hash seed, a fixed thread count.
+EXECUTION_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+
+@dataclass(frozen=True)
+class ChapterPair:
+    """A chapter's editable source and its executed notebook."""
+
+    source: Path
+    notebook: Path
+
+    @property
+    def name(self) -> str:
+        """Return the chapter's stem, e.g. '01-pipeline'."""
+        return self.source.stem
+
+
+def chapter_pairs(root: Path = REPO_ROOT) -> list[ChapterPair]:
+    """Return every chapters/NN-*.py with its notebooks/NN-*.ipynb, in reading order."""
+    sources = sorted((root / "chapters").glob("[0-9][0-9]-*.py"))
+    return [ChapterPair(src, root / "notebooks" / f"{src.stem}.ipynb") for src in sources]
+
+
+def _cell_sources(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells if cell.source.strip()]
+
+
+def pairing_problems(root: Path = REPO_ROOT) -> list[str]:
+    """List what is wrong with the pairs: a missing side, differing cells, unexecuted or out-of-order code cells."""
+    problems: list[str] = []
+    pairs = chapter_pairs(root)
+    if not pairs:
+        problems.append("no chapters/NN-*.py sources found")
+    for pair in pairs:
+        if not pair.notebook.exists():
+            problems.append(f"{pair.name}: notebooks/{pair.notebook.name} is missing (run scripts/execute_book.py)")
+            continue
+        text = jupytext.read(pair.source, fmt="py:percent")
+        executed = nbformat.read(pair.notebook, as_version=4)
+        if _cell_sources(text) != _cell_sources(executed):
+            problems.append(
+                f"{pair.name}: the notebook's cells differ from chapters/{pair.source.name}; "
+                "re-execute with `python scripts/execute_book.py`"
+            )
+        counts = [c.get("execution_count") for c in executed.cells if c.cell_type == "code" and c.source.strip()]
+        if any(count is None for count in counts):
+            problems.append(f"{pair.name}: a code cell was never executed")
+        elif counts != list(range(1, len(counts) + 1)):
+            problems.append(f"{pair.name}: code cells were not executed once each, top to bottom ({counts})")
+    orphans = {nb.stem for nb in (root / "notebooks").glob("*.ipynb")} - {p.name for p in pairs}
+    problems.extend(f"notebooks/{name}.ipynb has no source in chapters/" for name in sorted(orphans))
+    return problems
+
+
+def sync_pair(pair: ChapterPair) -> nbformat.NotebookNode:
+    """Return the notebook built from the source's cells, keeping the stored notebook's metadata."""
+    fresh = jupytext.read(pair.source, fmt="py:percent")
+    if pair.notebook.exists():
+        stored = nbformat.read(pair.notebook, as_version=4)
+        fresh.metadata = {**stored.metadata, **fresh.metadata}
+    fresh.metadata["jupytext"] = {"formats": "notebooks///ipynb,chapters///py:percent"}
+    fresh.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
+    fresh.metadata.pop("widgets", None)  # stale widget state would survive otherwise
+    return fresh
+
+
+def execute_pair(pair: ChapterPair, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute a chapter from its source in a fresh kernel and write the notebook in place."""
+    from nbclient import NotebookClient
+
+    notebook = sync_pair(pair)
+    env_backup = dict(os.environ)
+    os.environ.update(EXECUTION_ENV)
+    try:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            resources={"metadata": {"path": str(pair.notebook.parent)}},
+            store_widget_state=True,
+            record_timing=False,  # timestamps in cell metadata would change every run
+        )
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    notebook.metadata.pop("execution", None)
+    notebook.metadata["language_info"] = {"name": "python", "version": f"{sys.version_info.major}.{sys.version_info.minor}"}
+    pair.notebook.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, pair.notebook)
+    return notebook

@@ -1,0 +1,1 @@
+"""Solutions of the chapters' exercises: module chNN, functions exercise_K() computing each answer."""
