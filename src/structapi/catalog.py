@@ -79,15 +79,14 @@ _STAND_INS = {hub_id.lower(): info.name for info in CATALOG.values() for hub_id 
 
 
 def _checkpoints_root() -> Path:
-    """Return the folder holding the checkpoints this project builds (inside a wheel or the repository)."""
-    package_dir = Path(__file__).resolve().parent
-    for candidate in (package_dir / "assets" / "checkpoints", package_dir.parents[1] / "assets" / "checkpoints"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(
-        "The book's checkpoints were not found: expected assets/checkpoints/ in the repository "
-        "(install the package in editable mode from a clone: pip install -e .)"
-    )
+    """Return the repository's assets/checkpoints folder (the package is installed editable from a clone)."""
+    candidate = Path(__file__).resolve().parents[2] / "assets" / "checkpoints"
+    if not candidate.is_dir():
+        raise FileNotFoundError(
+            f"The book's checkpoints were not found in assets/checkpoints/ next to src/: install the package "
+            f"in editable mode from a clone of the repository (pip install -e .), not from a wheel."
+        )
+    return candidate
 
 
 def _cache_root() -> Path:
