@@ -110,3 +110,46 @@ def execute_pair(pair: ChapterPair, timeout: int = 600) -> nbformat.NotebookNode
     pair.notebook.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, pair.notebook)
     return notebook
+
+
+# A stored output must not leak the machine it ran on, a secret, or a warning the reader is not told about.
+_HYGIENE_PATTERNS = {
+    "an absolute machine path": r"(?<![\w.])(/root/|/home/[^/\s]+/|/tmp/|/work/|/Users/[^/\s]+/|[A-Za-z]:\\\\Users\\\\)|site-packages",
+    "a token-like secret": r"\b(hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16})\b",
+    "a device name": r"device\(type=|\bcuda:\d\b",
+    "a warning": r"\b\w*Warning\b|\bwarn(ing)?:",
+}
+EXPECTED_WARNING_MARKER = "# expected warning:"
+
+
+def _output_text(output: dict) -> str:
+    """Return every text an output shows: stream text, plain/markdown/html data, error text."""
+    parts = [str(output.get("text", "")), str(output.get("ename", "")), str(output.get("evalue", ""))]
+    for mime, value in output.get("data", {}).items():
+        if mime.startswith("text/") or mime == "application/json":
+            parts.append(value if isinstance(value, str) else "".join(value) if isinstance(value, list) else str(value))
+    return "\n".join(parts)
+
+
+def hygiene_problems(notebook_paths: list[Path]) -> list[str]:
+    """List stored outputs that show a machine path, a user name, a secret, a device, or an unexplained warning."""
+    import getpass
+    import re
+
+    patterns = dict(_HYGIENE_PATTERNS)
+    user = getpass.getuser()
+    if user not in {"root", "runner", "jovyan"} and len(user) > 2:
+        patterns["the user name"] = rf"\b{re.escape(user)}\b"
+    problems = []
+    for path in notebook_paths:
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            shown = "\n".join(_output_text(output) for output in cell.get("outputs", []))
+            for what, pattern in patterns.items():
+                if what == "a warning" and EXPECTED_WARNING_MARKER in cell.source:
+                    continue
+                if re.search(pattern, shown):
+                    problems.append(f"{path.name}, cell {index}: output shows {what}")
+    return problems
