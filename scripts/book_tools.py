@@ -23,6 +23,32 @@ EXECUTION_ENV = {
 }
 
 
+REPOSITORY = "structure-to-api/structure-to-api"
+# The first code cell of every chapter. In Colab it fetches the book and installs the pinned libraries
+# Colab lacks, keeping Colab's own torch (and numpy, matplotlib, ipywidgets); anywhere else it does nothing.
+COLAB_SETUP_CELL = f"""\
+# In Colab: fetch the book and install what Colab lacks (Colab's own torch is kept). Elsewhere: nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+    import tomllib
+
+    subprocess.run(["git", "clone", "--depth=1", "https://github.com/{REPOSITORY}", "/content/book"], check=True)
+    pins = tomllib.load(open("/content/book/pyproject.toml", "rb"))["project"]["dependencies"]
+    kept_from_colab = ("torch==", "numpy==", "matplotlib==", "ipywidgets==")
+    needed = [pin for pin in pins if not pin.startswith(kept_from_colab)]
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *needed], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/book"], check=True)
+    sys.path.insert(0, "/content/book/src")"""
+
+
+def colab_badge(notebook_name: str) -> str:
+    """Return the markdown of the 'Open in Colab' badge for notebooks/<notebook_name>."""
+    url = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{notebook_name}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+
+
 @dataclass(frozen=True)
 class ChapterPair:
     """A chapter's editable source and its executed notebook."""
