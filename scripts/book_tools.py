@@ -44,9 +44,13 @@ if "google.colab" in sys.modules:
 
 
 def colab_badge(notebook_name: str) -> str:
-    """Return the markdown of the 'Open in Colab' badge for notebooks/<notebook_name>."""
-    url = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{notebook_name}"
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+    """Return the markdown line under a chapter's title: 'Open in Colab' badge and a notebook download link."""
+    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{notebook_name}"
+    download = f"https://github.com/{REPOSITORY}/raw/main/notebooks/{notebook_name}"
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
+        f"[Download this notebook]({download})"
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,76 @@
+"""Attention plotting helpers: right pictures for right input, clear errors for wrong input."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from structapi.plotting import plot_attention_head, plot_attention_layer, select_attention
+
+LAYERS, BATCH, HEADS, SEQ = 3, 2, 4, 5
+TOKENS = ["[CLS]", "i", "love", "it", "[SEP]"]
+
+
+@pytest.fixture
+def attentions() -> tuple[torch.Tensor, ...]:
+    generator = torch.Generator().manual_seed(0)
+    return tuple(torch.rand(BATCH, HEADS, SEQ, SEQ, generator=generator).softmax(-1) for _ in range(LAYERS))
+
+
+def test_select_attention_takes_the_tuple_transformers_returns(attentions) -> None:
+    picked = select_attention(attentions, layer=2, batch_index=1)
+    assert picked.shape == (HEADS, SEQ, SEQ)
+    assert torch.equal(picked, attentions[2][1])
+
+
+def test_heatmap_shows_the_weights_with_token_labels(attentions) -> None:
+    ax = plot_attention_head(attentions, TOKENS, layer=1, head=3)
+    assert torch.allclose(torch.tensor(ax.images[0].get_array()), attentions[1][0, 3])
+    assert [t.get_text() for t in ax.get_xticklabels()] == TOKENS
+    plt.close("all")
+
+
+def test_layer_grid_has_one_panel_per_head(attentions) -> None:
+    figure = plot_attention_layer(attentions, TOKENS, layer=0, columns=3)
+    assert sum(1 for ax in figure.axes if ax.images) == HEADS
+    plt.close("all")
+
+
+def test_cross_attention_uses_separate_query_tokens(attentions) -> None:
+    cross = (torch.rand(1, HEADS, 3, SEQ).softmax(-1),)
+    ax = plot_attention_head(cross, TOKENS, layer=0, head=0, query_tokens=["a", "b", "c"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    plt.close("all")
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"layer": 3, "head": 0}, IndexError, r"layer 3 is out of range: the model has 3 layers \(0..2\)"),
+    ({"layer": 0, "head": 4}, IndexError, r"head 4 is out of range: layer 0 has 4 heads \(0..3\)"),
+    ({"layer": 0, "head": 0, "batch_index": 2}, IndexError, "batch_index 2 is out of range: the batch has 2"),
+    ({"layer": 0, "head": 0, "tokens": TOKENS[:-1]}, ValueError, "4 key tokens given, but the attention has 5 key"),
+    ({"layer": 0, "head": 0, "tokens": "[CLS] i love it [SEP]"}, TypeError, "list of strings"),
+    ({"layer": 0, "head": 0, "query_tokens": ["x"]}, ValueError, "1 query tokens given, but the attention has 5"),
+])
+def test_bad_input_is_explained(attentions, kwargs, error, message) -> None:
+    arguments = {"tokens": TOKENS, **kwargs}
+    with pytest.raises(error, match=message):
+        plot_attention_head(attentions, **arguments)
+
+
+def test_empty_tuple_points_to_eager_attention() -> None:
+    with pytest.raises(ValueError, match='attn_implementation="eager"'):
+        plot_attention_head((), TOKENS, layer=0, head=0)
+
+
+def test_wrong_shape_is_explained() -> None:
+    with pytest.raises(ValueError, match=r"\(batch, heads, query_len, key_len\); got \(4, 5, 5\)"):
+        plot_attention_layer((torch.rand(HEADS, SEQ, SEQ),), TOKENS, layer=0)
+
+
+def test_bad_columns_are_explained(attentions) -> None:
+    with pytest.raises(ValueError, match="columns must be a positive int"):
+        plot_attention_layer(attentions, TOKENS, layer=0, columns=0)
