@@ -19,6 +19,7 @@ EXECUTION_ENV = {
     "PYTHONHASHSEED": "0",
     "OMP_NUM_THREADS": "2",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # a progress bar is terminal decoration, not a result
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import torch
 
-from structapi.exercises import _same, check, exercise_ids, solution
+from structapi.exercises import _same, check, exercise_ids, is_correct, solution
 
 
 def _wrong(answer: Any) -> Any:
@@ -39,11 +39,12 @@ ALL_EXERCISES = exercise_ids()
 @pytest.mark.parametrize("exercise_id", ALL_EXERCISES)
 def test_check_accepts_the_solution_and_rejects_a_wrong_answer(exercise_id: str, capsys: pytest.CaptureFixture) -> None:
     right = solution(exercise_id)
-    assert check(exercise_id, right) is True
-    assert check(exercise_id, _wrong(right)) is False
-    assert check(exercise_id, None) is False
-    output = capsys.readouterr().out
-    assert "correct." in output and "not yet" in output and "no answer yet" in output
+    assert is_correct(exercise_id, right) is True
+    assert is_correct(exercise_id, _wrong(right)) is False
+    assert is_correct(exercise_id, None) is False
+    for answer, verdict in ((right, ": correct."), (_wrong(right), ": not yet."), (None, ": no answer yet.")):
+        check(exercise_id, answer)
+        assert verdict in capsys.readouterr().out
 
 
 def test_comparison_rules() -> None:

@@ -39,3 +39,19 @@ def test_every_notebook_is_listed_in_reading_order() -> None:
     listed = [page for page in _listed_pages(_config()["book"]) if page.startswith("notebooks/")]
     on_disk = sorted(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     assert listed == on_disk
+
+
+def test_every_appendix_is_listed() -> None:
+    appendices = _config()["book"].get("appendices", [])
+    on_disk = sorted(f"chapters/{path.name}" for path in (ROOT / "chapters").glob("appendix-*.qmd"))
+    assert sorted(appendices) == on_disk
+
+
+def test_cross_references_point_at_existing_sections() -> None:
+    import re
+
+    sources = [*(ROOT / "chapters").glob("*.py"), *(ROOT / "chapters").glob("*.qmd"), ROOT / "index.qmd"]
+    text = "\n".join(path.read_text() for path in sources)
+    defined = set(re.findall(r"\{#((?:sec|fig|tbl)-[\w-]+)", text)) | set(re.findall(r"#\| label: ((?:fig|tbl)-[\w-]+)", text))
+    used = set(re.findall(r"@((?:sec|fig|tbl)-[\w-]*\w)", text))
+    assert used - defined == set()

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["check", "solution", "exercise_ids"]
+__all__ = ["check", "is_correct", "solution", "exercise_ids"]
 
 _ID = re.compile(r"^(\d{2})\.(\d+)$")
 
@@ -78,15 +78,18 @@ def _same(answer: Any, expected: Any, rel_tol: float) -> bool:
     return answer == expected
 
 
-def check(exercise_id: str, answer: Any, rel_tol: float = 1e-3) -> bool:
-    """Print whether `answer` solves the exercise and return True or False (None means not answered yet)."""
+def is_correct(exercise_id: str, answer: Any, rel_tol: float = 1e-3) -> bool:
+    """Return whether `answer` solves the exercise (None, meaning not answered yet, is never correct)."""
+    return answer is not None and _same(answer, solution(exercise_id), rel_tol)
+
+
+def check(exercise_id: str, answer: Any, rel_tol: float = 1e-3) -> None:
+    """Print whether `answer` solves the exercise: correct, not yet (with a hint), or not answered yet."""
     expected = solution(exercise_id)
     if answer is None:
         print(f"Exercise {exercise_id}: no answer yet. Replace None with your answer and run the cell again.")
-        return False
-    if _same(answer, expected, rel_tol):
+    elif _same(answer, expected, rel_tol):
         print(f"Exercise {exercise_id}: correct.")
-        return True
-    kind = type(expected).__name__
-    print(f"Exercise {exercise_id}: not yet. The answer is a {kind}; compare yours with what the chapter printed.")
-    return False
+    else:
+        kind = type(expected).__name__
+        print(f"Exercise {exercise_id}: not yet. The answer is a {kind}; compare yours with what the chapter printed.")
