@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -113,7 +114,17 @@ def sync_pair(pair: ChapterPair) -> nbformat.NotebookNode:
     fresh.metadata["jupytext"] = {"formats": "notebooks///ipynb,chapters///py:percent"}
     fresh.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
     fresh.metadata.pop("widgets", None)  # stale widget state would survive otherwise
+    _stable_cell_ids(fresh)
     return fresh
+
+
+def _stable_cell_ids(notebook: nbformat.NotebookNode) -> None:
+    """Name each cell after its content, so re-executing an unchanged chapter leaves every id (and the diff) alone."""
+    seen: dict[str, int] = {}
+    for cell in notebook.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
 def execute_pair(pair: ChapterPair, timeout: int = 600) -> nbformat.NotebookNode:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["select_attention", "plot_attention_head", "plot_attention_layer"]
+__all__ = ["select_attention", "plot_attention_head", "plot_attention_layer", "plot_attention_grid"]
 
 
 def select_attention(
@@ -50,6 +50,7 @@ def plot_attention_head(
     batch_index: int = 0,
     ax=None,
     title: str | None = None,
+    colorbar: bool = True,
 ):
     """Draw one head's weights as a heatmap, queries down the rows and keys along the columns; return the Axes."""
     import matplotlib.pyplot as plt
@@ -68,7 +69,8 @@ def plot_attention_head(
     ax.set_xlabel("key (attended to)")
     ax.set_ylabel("query (attending)")
     ax.set_title(title if title is not None else f"layer {layer}, head {head}", fontsize=9)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax
 
 
@@ -99,8 +101,66 @@ def plot_attention_layer(
             continue
         ax.imshow(weights[index].numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
         ax.set_title(f"head {index}", fontsize=8)
-        ax.set_xticks(range(key_len), keys if index // columns == rows - 1 else [], rotation=90, fontsize=6)
-        ax.set_yticks(range(query_len), queries if index % columns == 0 else [], fontsize=6)
+        _label_panel(ax, keys, queries, bottom=index + columns >= heads, left=index % columns == 0)
     figure.suptitle(f"layer {layer}: all {heads} heads", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def _label_panel(ax, keys: list[str], queries: list[str], *, bottom: bool, left: bool) -> None:
+    """Token labels on the grid's outer panels only; inner panels get no ticks at all (they cost drawing time)."""
+    if bottom:
+        ax.set_xticks(range(len(keys)), keys, rotation=90, fontsize=6)
+    else:
+        ax.set_xticks([])
+    if left:
+        ax.set_yticks(range(len(queries)), queries, fontsize=6)
+    else:
+        ax.set_yticks([])
+
+
+def _check_indices(indices: Sequence[int] | None, count: int, what: str, owner: str) -> list[int]:
+    """Return `indices` (all of 0..count-1 when None) after checking each is an int in range."""
+    if indices is None:
+        return list(range(count))
+    if isinstance(indices, (int, str)) or len(indices) == 0:
+        raise ValueError(f"{what}s must be a non-empty list of ints, e.g. [0, 1]; got {indices!r}")
+    for index in indices:
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+            raise IndexError(f"{what} {index!r} is out of range: {owner} has {count} {what}s (0..{count - 1})")
+    return list(indices)
+
+
+def plot_attention_grid(
+    attentions: Sequence[torch.Tensor] | torch.Tensor,
+    tokens: Sequence[str],
+    *,
+    query_tokens: Sequence[str] | None = None,
+    batch_index: int = 0,
+    layers: Sequence[int] | None = None,
+    heads: Sequence[int] | None = None,
+    panel_size: float = 1.4,
+):
+    """Draw the chosen heads of the chosen layers (all by default), one row per layer; return the Figure."""
+    import matplotlib.pyplot as plt
+
+    if isinstance(attentions, torch.Tensor):
+        attentions = (attentions,) if attentions.dim() == 4 else tuple(attentions)
+    first = select_attention(attentions, 0, batch_index)  # checks the tuple, the shape and batch_index
+    head_count, query_len, key_len = first.shape
+    layers = _check_indices(layers, len(attentions), "layer", "the model")
+    heads = _check_indices(heads, head_count, "head", "each layer")
+    keys = _check_tokens(tokens, key_len, "key")
+    queries = _check_tokens(query_tokens if query_tokens is not None else tokens, query_len, "query")
+    figure, axes = plt.subplots(
+        len(layers), len(heads), figsize=(panel_size * len(heads) + 1, panel_size * len(layers) + 0.8), squeeze=False
+    )
+    for row, layer in enumerate(layers):
+        weights = select_attention(attentions, layer, batch_index)
+        for column, head in enumerate(heads):
+            ax = axes[row, column]
+            ax.imshow(weights[head].numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+            ax.set_title(f"layer {layer}, head {head}", fontsize=6)
+            _label_panel(ax, keys, queries, bottom=row == len(layers) - 1, left=column == 0)
     figure.tight_layout()
     return figure

@@ -1,0 +1,68 @@
+"""Solutions for chapter 04, ModelOutput: what a forward pass returns."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, AutoTokenizer
+
+from structapi.catalog import checkpoint
+
+SENTENCES = ["The new API is a joy to use.", "This error message is useless."]
+LABELS = [1, 0]
+GPT2_TEXT = "Return a new sorted list from the items in iterable."
+T5_SOURCE, T5_TARGET = "The dog sees the man.", "Der Hund sieht den Mann."
+
+
+@cache
+def _load(auto_class, name: str):
+    """Tokenizer and eager-attention model of a catalog checkpoint, in eval mode, load report silenced."""
+    previous = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        directory = checkpoint(name)
+        model = auto_class.from_pretrained(directory, attn_implementation="eager").eval()
+        return AutoTokenizer.from_pretrained(directory), model
+    finally:
+        transformers.logging.set_verbosity(previous)
+
+
+@cache
+def exercise_1() -> list[str]:
+    """The keys of tiny-gpt2's output with labels, output_hidden_states=True and use_cache=False."""
+    tokenizer, model = _load(AutoModelForCausalLM, "tiny-gpt2")
+    inputs = tokenizer([GPT2_TEXT], return_tensors="pt")
+    previous = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # GPT-2's one-time "loss_type=None" note
+    try:
+        with torch.no_grad():
+            out = model(**inputs, labels=inputs["input_ids"], output_hidden_states=True, use_cache=False)
+    finally:
+        transformers.logging.set_verbosity(previous)
+    return list(out.keys())
+
+
+@cache
+def exercise_2() -> int:
+    """The index of the attention weights in the sentiment classifier's return_dict=False tuple."""
+    tokenizer, model = _load(AutoModelForSequenceClassification, "sentiment")
+    batch = tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        as_tuple = model(**batch, labels=torch.tensor(LABELS), output_hidden_states=True,
+                         output_attentions=True, return_dict=False)
+        named = model(**batch, labels=torch.tensor(LABELS), output_hidden_states=True, output_attentions=True)
+    index = list(named.keys()).index("attentions")
+    assert torch.equal(as_tuple[index][0], named.attentions[0])  # the tuple holds the same values
+    return index
+
+
+@cache
+def exercise_3() -> list[int]:
+    """The shape of tiny-t5's first-layer cross-attention weights for the dog/man sentence pair."""
+    tokenizer, model = _load(AutoModelForSeq2SeqLM, "tiny-t5")
+    batch = tokenizer([T5_SOURCE], text_target=[T5_TARGET], return_tensors="pt")
+    with torch.no_grad():
+        out = model(**batch, output_attentions=True)
+    return list(out.cross_attentions[0].shape)

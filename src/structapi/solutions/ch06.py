@@ -1,0 +1,71 @@
+"""Solutions for chapter 06, decoder-only models: next-token logits, generate() and the KV cache."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.generation import TopPLogitsWarper
+
+from structapi.catalog import checkpoint
+
+
+@cache
+def _tiny_gpt2():
+    """The tiny-gpt2 tokenizer and model, loaded quietly, in eval mode, on the CPU."""
+    directory = checkpoint("tiny-gpt2")
+    previous = transformers.logging.get_verbosity()
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        model = AutoModelForCausalLM.from_pretrained(directory).eval()
+    finally:
+        transformers.logging.set_verbosity(previous)
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
+    return tokenizer, model
+
+
+def _next_token_logits(prompt: str) -> torch.Tensor:
+    """Logits of the token after `prompt`, shape (1, vocabulary)."""
+    tokenizer, model = _tiny_gpt2()
+    with torch.no_grad():
+        return model(**tokenizer(prompt, return_tensors="pt")).logits[:, -1, :]
+
+
+def exercise_1() -> str:
+    """The most likely next token after "Return the number of", decoded."""
+    tokenizer, _ = _tiny_gpt2()
+    return tokenizer.decode([int(_next_token_logits("Return the number of").argmax())])
+
+
+def exercise_2() -> int:
+    """How many tokens top_p=0.5 keeps for the next token after "Return the number of"."""
+    tokenizer, _ = _tiny_gpt2()
+    ids = tokenizer("Return the number of", return_tensors="pt")["input_ids"]
+    warped = TopPLogitsWarper(top_p=0.5)(ids, _next_token_logits("Return the number of").clone())
+    return int(torch.isfinite(warped).sum())
+
+
+def exercise_3() -> list[int]:
+    """Shape of the last layer's values in the cache that greedy generate() returns for "This module provides", 7 new tokens."""
+    tokenizer, model = _tiny_gpt2()
+    result = model.generate(
+        **tokenizer("This module provides", return_tensors="pt"),
+        max_new_tokens=7,
+        do_sample=False,
+        return_dict_in_generate=True,
+    )
+    return list(result.past_key_values.layers[-1].values.shape)
+
+
+def exercise_4() -> str:
+    """Greedy continuation (40 new tokens) of "Return the" with no_repeat_ngram_size=2."""
+    tokenizer, model = _tiny_gpt2()
+    inputs = tokenizer("Return the", return_tensors="pt")
+    out = model.generate(**inputs, max_new_tokens=40, do_sample=False, no_repeat_ngram_size=2)
+    return tokenizer.decode(out[0, inputs["input_ids"].shape[1] :].tolist())
