@@ -18,7 +18,7 @@ EXECUTION_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "PYTHONHASHSEED": "0",
-    "OMP_NUM_THREADS": "2",
+    "OMP_NUM_THREADS": "1",  # the models are tiny: one thread per kernel is as fast, and two kernels can share 2 cores
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # a progress bar is terminal decoration, not a result
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
@@ -142,6 +142,7 @@ def execute_pair(pair: ChapterPair, timeout: int = 600) -> nbformat.NotebookNode
             resources={"metadata": {"path": str(pair.notebook.parent)}},
             store_widget_state=True,
             record_timing=False,  # timestamps in cell metadata would change every run
+            coalesce_streams=True,  # how prints split into chunks depends on flush timing, not on the chapter
         )
         client.execute()
     finally:

@@ -10,5 +10,5 @@ exec unshare --net -- bash -c '
     echo "the network is still reachable: refusing to call this an offline run" >&2; exit 1
   fi
   echo "network cut: only loopback is up"
-  HF_HUB_OFFLINE=1 .venv/bin/python -m pytest "$@"
+  HF_HUB_OFFLINE=1 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
 ' offline-test "$@"

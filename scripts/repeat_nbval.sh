@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 failures=0
 for run in $(seq 1 "$runs"); do
-  if HF_HUB_OFFLINE=1 .venv/bin/python -m pytest notebooks -q -p no:randomly > "/tmp/nbval-run-$run.log" 2>&1; then
+  if HF_HUB_OFFLINE=1 .venv/bin/python -m pytest notebooks -q -n 2 --dist loadfile > "/tmp/nbval-run-$run.log" 2>&1; then
     echo "run $run: passed ($(tail -n 1 "/tmp/nbval-run-$run.log"))"
   else
     failures=$((failures + 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -100,3 +102,31 @@ def test_corrupted_delta_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(ChecksumError, match=r"sentiment \(assembled from minilm \+ delta\)"):
         checkpoint("sentiment")
     assert not any((tmp_path / "cache").glob("sentiment-*/model.safetensors"))  # nothing half-built is cached
+
+
+def test_two_processes_assembling_at_once_both_get_a_verified_copy(tmp_path: Path) -> None:
+    """Parallel test workers or kernels may ask for `sentiment` at the same moment on an empty cache."""
+    import subprocess
+    import sys
+
+    # Each process is slowed down after assembling, so all three hold a finished copy before any of them installs it.
+    script = (
+        "import time, structapi.catalog as c\n"
+        "assemble = c.assemble_delta\n"
+        "c.assemble_delta = lambda *a, **k: (assemble(*a, **k), time.sleep(2))[0]\n"
+        "folder = c.checkpoint('sentiment')\n"
+        "inode = (folder / 'model.safetensors').stat().st_ino\n"
+        "time.sleep(4)  # the others finish meanwhile; none may replace the copy this process is reading\n"
+        "assert (folder / 'model.safetensors').stat().st_ino == inode, 'the cached copy was replaced under a reader'\n"
+        "print(folder)"
+    )
+    env = {**os.environ, catalog.CACHE_ENV_VAR: str(tmp_path / "cache")}
+    workers = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(3)]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], [err for _, err in results]
+    folders = {out.strip() for out, _ in results}
+    assert len(folders) == 1
+    expected = json.loads((catalog._checkpoints_root() / "sentiment" / "delta.json").read_text())["assembled_sha256"]
+    assert catalog.sha256_of(Path(folders.pop()) / "model.safetensors") == expected
+    assert not list((tmp_path / "cache").glob(".sentiment-*"))  # no staging folder left behind

@@ -157,7 +157,11 @@ def _delta_checkpoint(name: str) -> Path:
     manifest = json.loads((delta_dir / "delta.json").read_text())
     expected = manifest["assembled_sha256"]
     target = _cache_root() / f"{name}-{expected[:12]}"
-    if (target / "model.safetensors").exists() and sha256_of(target / "model.safetensors") == expected:
+
+    def ready() -> bool:
+        return (target / "model.safetensors").exists() and sha256_of(target / "model.safetensors") == expected
+
+    if ready():
         return target
     base_dir = checkpoint(manifest["base"])
     assert isinstance(base_dir, Path)
@@ -166,8 +170,14 @@ def _delta_checkpoint(name: str) -> Path:
     try:
         assemble_delta(base_dir, delta_dir, staging, prefix=manifest.get("prefix", "bert."))
         _verify(staging / "model.safetensors", expected, f"{name} (assembled from {manifest['base']} + delta)")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)  # atomic: a half-written cache entry is never visible
+        # Another process (a parallel test worker, a second kernel) may have finished first: keep its copy.
+        if not ready():
+            shutil.rmtree(target, ignore_errors=True)  # a broken or partial entry
+            try:
+                staging.rename(target)  # atomic: a half-written cache entry is never visible
+            except OSError:
+                if not ready():
+                    raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
