@@ -41,23 +41,21 @@ if "google.colab" in sys.modules:
 # ## Setup
 #
 # Besides the usual seed and device, this setup turns off the "Loading weights" progress bars, which
-# would otherwise print a timing line for every load, and defines two small tools used throughout:
-# `transformers_messages` collects what the library logs inside a `with` block instead of letting it
-# spill onto the screen, and `tidy` makes such a message printable (no colour codes, no local
-# paths, table rows in a fixed order). The load report's table adapts its columns to the width of
-# the terminal, so the block also pins that width: the stored text is then the same on every machine.
+# would otherwise print a timing line for every load, and brings two small tools used throughout:
+# `transformers_messages`, from the book's helper package, collects what the library logs inside a
+# `with` block instead of letting it spill onto the screen, and `tidy`, defined here, makes such a
+# message printable (no colour codes, no local paths, table rows in a fixed order). The load
+# report's table adapts its columns to the width of the terminal, so `transformers_messages` also
+# pins that width: the stored text is then the same on every machine.
 
 # %%
 import inspect
 import json
-import logging
 import os
 import pydoc
 import re
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 import torch
 import transformers
@@ -77,37 +75,12 @@ from transformers import (
 
 from structapi import checkpoint, pick_device, seed_everything
 from structapi.exercises import check
+from structapi.logs import transformers_messages  # collects what transformers logs in a `with` block
 
 seed_everything(0)
 device = pick_device()
 transformers.utils.logging.disable_progress_bar()
 print("transformers", transformers.__version__, "| torch", torch.__version__.split("+")[0])
-
-
-class _Collector(logging.Handler):
-    """A logging handler that keeps each message instead of printing it."""
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@contextmanager
-def transformers_messages():
-    """Collect the messages transformers logs inside the block (its stderr printer is paused meanwhile)."""
-    collector = _Collector()
-    library_logger = logging.getLogger("transformers")
-    transformers.utils.logging.disable_default_handler()
-    library_logger.addHandler(collector)
-    try:
-        with mock.patch.dict(os.environ, {"COLUMNS": "100"}):  # the report's layout follows the terminal width
-            yield collector.messages
-    finally:
-        library_logger.removeHandler(collector)
-        transformers.utils.logging.enable_default_handler()
 
 
 def tidy(message, directory, name):

@@ -49,13 +49,9 @@ if "google.colab" in sys.modules:
 # replaced by the catalog name.
 
 # %%
-import io
-import logging
 import math
-import os
 import re
 import textwrap
-from unittest import mock
 
 import matplotlib.pyplot as plt
 import torch
@@ -74,6 +70,7 @@ from transformers import (
 
 from structapi import checkpoint, pick_device, seed_everything
 from structapi.exercises import check
+from structapi.logs import transformers_messages
 
 seed_everything(0)
 device = pick_device()
@@ -83,18 +80,9 @@ ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 def load(auto_class, name="minilm", **kwargs):
     """Load catalog checkpoint `name` with `auto_class`; return the model, its loading info and its load report."""
-    caught = io.StringIO()
-    handler = logging.StreamHandler(caught)
-    transformers.logging.disable_default_handler()
-    transformers.logging.add_handler(handler)
-    try:
-        # The report's table layout follows the terminal width; pin it so the stored text never changes.
-        with mock.patch.dict(os.environ, {"COLUMNS": "100"}):
-            model, info = auto_class.from_pretrained(checkpoint(name), output_loading_info=True, **kwargs)
-    finally:
-        transformers.logging.remove_handler(handler)
-        transformers.logging.enable_default_handler()
-    report = ANSI_CODES.sub("", caught.getvalue()).replace(str(checkpoint(name)), f"<{name}>")
+    with transformers_messages() as messages:  # the report is caught, not printed; its width is pinned
+        model, info = auto_class.from_pretrained(checkpoint(name), output_loading_info=True, **kwargs)
+    report = ANSI_CODES.sub("", "".join(m + "\n" for m in messages)).replace(str(checkpoint(name)), f"<{name}>")
     info = {key: sorted(value) for key, value in info.items()}
     return model.to(device).eval(), info, report
 

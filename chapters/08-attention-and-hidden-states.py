@@ -48,8 +48,6 @@ if "google.colab" in sys.modules:
 # off; they are not the subject here.
 
 # %%
-import io
-import logging
 
 import matplotlib.pyplot as plt
 import torch
@@ -60,6 +58,7 @@ from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM,
 
 from structapi import checkpoint, pick_device, seed_everything
 from structapi.exercises import check
+from structapi.logs import transformers_messages
 from structapi.explorer import attention_explorer
 from structapi.plotting import plot_attention_grid, plot_attention_head, plot_attention_layer
 
@@ -88,16 +87,9 @@ for name, loaded in [("minilm", tokenizer), ("tiny-gpt2", gpt_tokenizer), ("tiny
 # %%
 def logged(call):
     """Run call() and return its result together with whatever transformers logged meanwhile."""
-    caught = io.StringIO()
-    handler = logging.StreamHandler(caught)
-    transformers.logging.disable_default_handler()
-    transformers.logging.add_handler(handler)
-    try:
+    with transformers_messages() as messages:
         result = call()
-    finally:
-        transformers.logging.remove_handler(handler)
-        transformers.logging.enable_default_handler()
-    return result, caught.getvalue().strip()
+    return result, "\n".join(messages).strip()
 
 
 sentence = "The cat sat on the mat because it was tired."

@@ -50,7 +50,6 @@ if "google.colab" in sys.modules:
 # %%
 import dataclasses
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import torch
@@ -73,21 +72,11 @@ from transformers import (
 
 from structapi import checkpoint, pick_device, seed_everything
 from structapi.exercises import check
+from structapi.logs import quiet
 
 seed_everything(0)
 device = pick_device()
 transformers.utils.logging.disable_progress_bar()  # no "Loading weights" progress bars in the outputs
-
-
-@contextmanager
-def quiet():
-    """Silence transformers' log messages inside the block, and restore the previous level after it."""
-    previous = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        transformers.logging.set_verbosity(previous)
 
 
 def load(auto_class, name, **kwargs):

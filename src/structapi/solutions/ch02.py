@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from transformers import AutoTokenizer
-
-from structapi.catalog import checkpoint
-
-
-@cache
-def _tokenizer(name: str):
-    return AutoTokenizer.from_pretrained(checkpoint(name))
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 
 def exercise_1() -> list[str]:

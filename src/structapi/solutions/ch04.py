@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 import torch
-import transformers
-from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification
 
-from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import quiet
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 SENTENCES = ["The new API is a joy to use.", "This error message is useless."]
 LABELS = [1, 0]
@@ -16,17 +17,9 @@ GPT2_TEXT = "Return a new sorted list from the items in iterable."
 T5_SOURCE, T5_TARGET = "The dog sees the man.", "Der Hund sieht den Mann."
 
 
-@cache
 def _load(auto_class, name: str):
-    """Tokenizer and eager-attention model of a catalog checkpoint, in eval mode, load report silenced."""
-    previous = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
-        directory = checkpoint(name)
-        model = auto_class.from_pretrained(directory, attn_implementation="eager").eval()
-        return AutoTokenizer.from_pretrained(directory), model
-    finally:
-        transformers.logging.set_verbosity(previous)
+    """Tokenizer and eager-attention model of a catalog checkpoint (eager, so attention weights come back)."""
+    return _tokenizer(name), _model(name, auto_class, attn_implementation="eager")
 
 
 @cache
@@ -34,13 +27,8 @@ def exercise_1() -> list[str]:
     """The keys of tiny-gpt2's output with labels, output_hidden_states=True and use_cache=False."""
     tokenizer, model = _load(AutoModelForCausalLM, "tiny-gpt2")
     inputs = tokenizer([GPT2_TEXT], return_tensors="pt")
-    previous = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # GPT-2's one-time "loss_type=None" note
-    try:
-        with torch.no_grad():
-            out = model(**inputs, labels=inputs["input_ids"], output_hidden_states=True, use_cache=False)
-    finally:
-        transformers.logging.set_verbosity(previous)
+    with quiet(), torch.no_grad():  # quiet: GPT-2's one-time "loss_type=None" note
+        out = model(**inputs, labels=inputs["input_ids"], output_hidden_states=True, use_cache=False)
     return list(out.keys())
 
 

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import torch
 import torch.nn.functional as F
-import transformers
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoModel
 
-from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 
-@cache
 def _minilm():
-    """The MiniLM tokenizer and encoder (no head), loaded quietly, in eval mode."""
-    directory = checkpoint("minilm")
-    previous = transformers.logging.get_verbosity()
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModel.from_pretrained(directory).eval()
-    finally:
-        transformers.logging.set_verbosity(previous)
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
-    return tokenizer, model
+    """The MiniLM tokenizer and encoder (no head)."""
+    return _tokenizer("minilm"), _model("minilm", AutoModel)
 
 
 def _embed(sentences: list[str]) -> torch.Tensor:

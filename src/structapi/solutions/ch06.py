@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import torch
-import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM
 from transformers.generation import TopPLogitsWarper
 
-from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 
-@cache
 def _tiny_gpt2():
-    """The tiny-gpt2 tokenizer and model, loaded quietly, in eval mode, on the CPU."""
-    directory = checkpoint("tiny-gpt2")
-    previous = transformers.logging.get_verbosity()
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModelForCausalLM.from_pretrained(directory).eval()
-    finally:
-        transformers.logging.set_verbosity(previous)
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
-    return tokenizer, model
+    """The tiny-gpt2 tokenizer and model, on the CPU."""
+    return _tokenizer("tiny-gpt2"), _model("tiny-gpt2", AutoModelForCausalLM)
 
 
 def _next_token_logits(prompt: str) -> torch.Tensor:

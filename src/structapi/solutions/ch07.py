@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import torch
-import transformers
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import AutoModelForSeq2SeqLM
 
-from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 
-@cache
 def _t5():
-    """The tiny-t5 tokenizer and model (eager attention, so cross-attention weights exist), loaded quietly."""
-    directory = checkpoint("tiny-t5")
-    previous = transformers.logging.get_verbosity()
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModelForSeq2SeqLM.from_pretrained(directory, attn_implementation="eager").eval()
-    finally:
-        transformers.logging.set_verbosity(previous)
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
-    return tokenizer, model
+    """The tiny-t5 tokenizer and model (eager attention, so cross-attention weights exist)."""
+    return _tokenizer("tiny-t5"), _model("tiny-t5", AutoModelForSeq2SeqLM, attn_implementation="eager")
 
 
 def exercise_1() -> str:

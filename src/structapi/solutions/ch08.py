@@ -6,34 +6,15 @@ from functools import cache
 
 import torch
 import torch.nn.functional as F
-import transformers
-from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-from structapi.catalog import checkpoint
-
-
-def _quietly(load):
-    """Run a loading function with transformers' logging and progress bars switched off."""
-    previous = transformers.logging.get_verbosity()
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        return load()
-    finally:
-        transformers.logging.set_verbosity(previous)
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 
-@cache
 def _load(name: str, auto_class):
-    """A catalog tokenizer and model with eager attention (so that attention weights come back), in eval mode."""
-    directory = checkpoint(name)
-    return _quietly(lambda: (
-        AutoTokenizer.from_pretrained(directory),
-        auto_class.from_pretrained(directory, attn_implementation="eager").eval(),
-    ))
+    """A catalog tokenizer and model with eager attention (so that attention weights come back)."""
+    return _tokenizer(name), _model(name, auto_class, attn_implementation="eager")
 
 
 @cache  # check() computes the answer for the reader's cell and again for the solution cell

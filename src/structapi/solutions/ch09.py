@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import torch
 import torch.nn.functional as F
-import transformers
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM
 
 from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 
-def _quietly(load):
-    """Run `load()` with transformers' log messages and progress bars switched off."""
-    previous = transformers.logging.get_verbosity()
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        return load()
-    finally:
-        transformers.logging.set_verbosity(previous)
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
-
-
-@cache
-def _tokenizer(name: str):
-    return _quietly(lambda: AutoTokenizer.from_pretrained(checkpoint(name)))
-
-
-@cache
 def _gpt():
-    return _quietly(lambda: AutoModelForCausalLM.from_pretrained(checkpoint("tiny-gpt2")).eval())
+    return _model("tiny-gpt2", AutoModelForCausalLM)
 
 
 def exercise_1() -> int:

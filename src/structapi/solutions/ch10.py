@@ -5,40 +5,24 @@ from __future__ import annotations
 from functools import cache
 
 import torch
-import transformers
-from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-from structapi.catalog import checkpoint
+from structapi.solutions._loading import model as _model
+from structapi.solutions._loading import tokenizer as _tokenizer
 
 DOG_SOURCE = "Today I love the big dog."
 DOG_TARGET = "Heute liebe ich den großen Hund."
 WRONG_ORDER = "Heute ich liebe den großen Hund."
 
 
-def _quietly(load):
-    """Run `load()` with transformers' log messages silenced, and restore the previous level after it."""
-    previous = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
-        return load()
-    finally:
-        transformers.logging.set_verbosity(previous)
-
-
-@cache
 def _tiny_t5():
     """The tiny-t5 tokenizer and model with eager attention (so that attention weights are returned)."""
-    directory = checkpoint("tiny-t5")
-    model = _quietly(lambda: AutoModelForSeq2SeqLM.from_pretrained(directory, attn_implementation="eager").eval())
-    return AutoTokenizer.from_pretrained(directory), model
+    return _tokenizer("tiny-t5"), _model("tiny-t5", AutoModelForSeq2SeqLM, attn_implementation="eager")
 
 
-@cache
 def _tiny_gpt2():
     """The tiny-gpt2 tokenizer and model."""
-    directory = checkpoint("tiny-gpt2")
-    model = _quietly(lambda: AutoModelForCausalLM.from_pretrained(directory).eval())
-    return AutoTokenizer.from_pretrained(directory), model
+    return _tokenizer("tiny-gpt2"), _model("tiny-gpt2", AutoModelForCausalLM)
 
 
 def _dog_pass(target: str = DOG_TARGET):
