@@ -78,17 +78,27 @@ def test_shipped_checkpoint_loads_with_auto_classes(shipped: Path) -> None:
     assert logits.shape == (1, ids["input_ids"].shape[1], model.config.vocab_size)
 
 
-# The goal set for this checkpoint was 80; the shipped build reaches 91.0 (dropout 0.1, 1,200 steps; 107.8 without
-# dropout after 900 steps). The bound catches a regression; the card's figure must be what evaluate() recomputes.
-PERPLEXITY_BOUND = 95.0
+PERPLEXITY_GOAL = 80.0  # issue #2
+# The shipped build reaches 91.0 (dropout 0.1, 1,200 steps; 107.8 without dropout after 900 steps). This bound only
+# catches a regression of the shipped build; the goal itself stays asserted below, as a known failure.
+PERPLEXITY_REGRESSION_BOUND = 95.0
 
 
-def test_shipped_checkpoint_heldout_perplexity_matches_its_card(shipped: Path) -> None:
+@pytest.fixture(scope="module")
+def heldout(shipped: Path) -> dict:
+    return ckpt_tiny_gpt2.evaluate(shipped, threads=THREADS)
+
+
+def test_shipped_checkpoint_heldout_perplexity_matches_its_card(shipped: Path, heldout: dict) -> None:
     import re
 
-    result = ckpt_tiny_gpt2.evaluate(shipped, threads=THREADS)
     card = re.search(r"Held-out perplexity: \*\*([\d.]+)\*\*", (shipped / "README.md").read_text())
     assert card is not None, "the model card states no held-out perplexity"
-    assert result["heldout_documents"] > 0
-    assert round(result["perplexity"], 2) == pytest.approx(float(card.group(1)), abs=0.011)
-    assert result["perplexity"] <= PERPLEXITY_BOUND
+    assert heldout["heldout_documents"] > 0
+    assert round(heldout["perplexity"], 2) == pytest.approx(float(card.group(1)), abs=0.011)
+    assert heldout["perplexity"] <= PERPLEXITY_REGRESSION_BOUND
+
+
+@pytest.mark.xfail(strict=True, reason="not met yet: the shipped tiny-gpt2 scores 91.0 against the goal of 80")
+def test_shipped_checkpoint_meets_the_perplexity_goal(heldout: dict) -> None:
+    assert heldout["perplexity"] <= PERPLEXITY_GOAL
