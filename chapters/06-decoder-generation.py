@@ -181,7 +181,7 @@ top = torch.topk(next_probs, k=5, dim=-1)
 rows = ["| rank | id | token | logit | probability |", "|---:|---:|---|---:|---:|"]
 for rank, (p, i) in enumerate(zip(top.values[0].tolist(), top.indices[0].tolist()), start=1):
     text = repr(tokenizer.decode([i])).replace("|", "\\|")
-    rows.append(f"| {rank} | {i} | `{text}` | {shown(next_logits[0, i].item(), 2):.2f} | {shown(p, 3, noise=5e-5):.3f} |")
+    rows.append(f"| {rank} | {i} | `{text}` | {shown(next_logits[0, i].item(), 2):.2f} | {shown(p, 2, noise=5e-5):.2f} |")
 display(Markdown("\n".join(rows)))
 
 print("next_logits shape:", tuple(next_logits.shape))
@@ -309,7 +309,7 @@ def greedy(inputs, max_new_tokens, **options):
 # We use one prompt throughout, a typical opening of a sentence in a docstring.
 
 # %%
-story = "The first argument"
+story = "The name"
 story_inputs = encode(story)
 story_length = story_inputs["input_ids"].shape[1]
 print("story prompt:", tokenizer.convert_ids_to_tokens(story_inputs["input_ids"][0].tolist()))
@@ -368,7 +368,7 @@ assert top1[0] > top1[1] > top1[2]
 
 # %%
 #| label: fig-temperature
-#| fig-cap: "Probability of the eight most likely next tokens after \"The first argument\" at three temperatures: low temperature concentrates the mass on the favourite, high temperature spreads it out."
+#| fig-cap: "Probability of the eight most likely next tokens after \"The name\" at three temperatures: low temperature concentrates the mass on the favourite, high temperature spreads it out."
 #| fig-alt: "Grouped bar chart with eight candidate tokens on the x axis and probability on the y axis; for the first token the temperature 0.5 bar is by far the tallest, and the bars for temperature 2.0 are the flattest."
 labels = [repr(tokenizer.decode([i])) for i in top_ids.tolist()]
 fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -403,14 +403,14 @@ kept_p = torch.isfinite(TopPLogitsWarper(top_p=0.8)(story_ids_cpu, story_logits.
 cumulative = torch.softmax(story_logits[0], dim=-1).sort(descending=True).values.cumsum(dim=0)
 nucleus_by_hand = int((cumulative < 0.8).sum().item()) + 1
 print("top_k=10 keeps", kept_k, "tokens | top_p=0.8 keeps", kept_p, "| by hand:", nucleus_by_hand)
-print(f"mass of the best {nucleus_by_hand - 1}: {shown(cumulative[nucleus_by_hand - 2].item(), 3, noise=5e-5):.3f} "
-      f"| of the best {nucleus_by_hand}: {shown(cumulative[nucleus_by_hand - 1].item(), 3, noise=5e-5):.3f}")
+print(f"mass of the best {nucleus_by_hand - 1}: {shown(cumulative[nucleus_by_hand - 2].item(), 2, noise=5e-5):.2f} "
+      f"| of the best {nucleus_by_hand}: {shown(cumulative[nucleus_by_hand - 1].item(), 2, noise=5e-5):.2f}")
 assert kept_k == 10 and kept_p == nucleus_by_hand and kept_p > kept_k
 # the cut is clear of 0.8 on both sides, so the count is the same on every device
 assert cumulative[nucleus_by_hand - 2] < 0.8 - 1e-3 and cumulative[nucleus_by_hand - 1] > 0.8 + 1e-3
 
 # %% [markdown]
-# After "The first argument" the model is far from sure, so the nucleus for `top_p=0.8` is larger
+# After "The name" the model is far from sure, so the nucleus for `top_p=0.8` is larger
 # than the ten tokens `top_k=10` keeps: here top-p leaves more of the tail in play than top-k. After
 # a prompt that leaves little doubt, the same `top_p` keeps only a handful.
 #
@@ -522,7 +522,7 @@ assert torch.equal(first, again) and not torch.equal(first, other)
 
 # %%
 #| label: tbl-strategies
-#| tbl-cap: "Twenty new tokens after \"The first argument\" under six decoding settings (sampled rows: CPU, seed 0)."
+#| tbl-cap: "Twenty new tokens after \"The name\" under six decoding settings (sampled rows: CPU, seed 0)."
 settings = {
     "greedy": dict(do_sample=False),
     "T = 0.7": dict(do_sample=True, temperature=0.7, top_k=0),
@@ -648,7 +648,8 @@ anti_repeat = {
 }
 repeat_counts = {}
 for name, options in anti_repeat.items():
-    out, margin = greedy(story_inputs, 40, **options)
+    # 25 tokens: at step 28 `no_repeat_ngram_size` leaves two candidates within MIN_MARGIN of each other.
+    out, margin = greedy(story_inputs, 25, **options)
     repeat_counts[name] = repeated_ngrams(out[0, story_length:].tolist())
     print(f"{name:<26} repeated 3-grams: {repeat_counts[name]:>2} | {continuation(out, story_length)!r}")
     assert margin > MIN_MARGIN
@@ -820,7 +821,7 @@ assert torch.equal(shorter, from_config[:, : story_length + 5])
 # Without a pad token, padding fails at once:
 
 # %%
-batch_prompts = ["Return the", "When the file is opened, the"]
+batch_prompts = ["Return a new", "When the file is opened, the"]
 try:
     tokenizer(batch_prompts, padding=True, return_tensors="pt")
 except ValueError as err:
@@ -847,7 +848,7 @@ for text in batch_prompts:
 # short prompt's continuation is wrong. That row ends in padding, that is in end-of-text tokens, so
 # its first new token answers the question "what follows the end of a document?": the start of a
 # new one. The new tokens are appended after the padding, and what they continue is no longer
-# "Return the".
+# "Return a new".
 
 # %%
 # expected warning: right padding is the mistake this cell demonstrates, and transformers says so

@@ -22,8 +22,12 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
-def test_corpus_is_sorted_deduplicated_and_split_one_in_twenty() -> None:
-    documents = ckpt_tiny_gpt2.collect_documents()
+@pytest.fixture(scope="module")
+def documents() -> list[tuple[str, str]]:
+    return ckpt_tiny_gpt2.collect_documents()
+
+
+def test_corpus_is_sorted_deduplicated_and_split_one_in_twenty(documents: list[tuple[str, str]]) -> None:
     keys = [key for key, _ in documents]
     assert keys == sorted(keys)
     assert len({text for _, text in documents}) == len(documents)
@@ -31,6 +35,25 @@ def test_corpus_is_sorted_deduplicated_and_split_one_in_twenty() -> None:
     assert len(heldout) == len(documents) // 20
     assert heldout[0] == documents[19][1]
     assert len(train) + len(heldout) == len(documents)
+
+
+def test_corpus_has_all_three_sources_and_no_test_suites(documents: list[tuple[str, str]]) -> None:
+    keys = [key for key, _ in documents]
+    assert any(key.startswith("topic:") for key in keys)
+    assert any(key.startswith("json.") for key in keys), "no docstrings parsed from the stdlib's .py files"
+    assert any(key.startswith("builtins.") for key in keys), "no docstrings of C-implemented modules"
+    # Test suites describe test cases, not the library; SKIPPED_DIRECTORIES keeps them out.
+    suites = ("test.", "unittest.test.", "ctypes.test.", "tkinter.test.", "lib2to3.tests.", "idlelib.idle_test.")
+    assert not [key for key in keys if key.startswith(suites)]
+    assert all(len(text) >= ckpt_tiny_gpt2.MIN_DOC_CHARS for _, text in documents)
+
+
+def test_corpus_fingerprint_changes_with_any_document(documents: list[tuple[str, str]]) -> None:
+    fingerprint = ckpt_tiny_gpt2.corpus_fingerprint(documents)
+    assert fingerprint == ckpt_tiny_gpt2.corpus_fingerprint(list(documents))
+    edited = [*documents[:-1], (documents[-1][0], documents[-1][1] + ".")]
+    assert ckpt_tiny_gpt2.corpus_fingerprint(edited) != fingerprint
+    assert ckpt_tiny_gpt2.corpus_fingerprint(documents[:-1]) != fingerprint
 
 
 def test_short_builds_are_bit_identical(tmp_path: Path) -> None:
@@ -78,10 +101,7 @@ def test_shipped_checkpoint_loads_with_auto_classes(shipped: Path) -> None:
     assert logits.shape == (1, ids["input_ids"].shape[1], model.config.vocab_size)
 
 
-PERPLEXITY_GOAL = 80.0  # issue #2
-# The shipped build reaches 91.0 (dropout 0.1, 1,200 steps; 107.8 without dropout after 900 steps). This bound only
-# catches a regression of the shipped build; the goal itself stays asserted below, as a known failure.
-PERPLEXITY_REGRESSION_BOUND = 95.0
+PERPLEXITY_GOAL = 80.0  # issue #2; the shipped build scores 76.2
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +112,22 @@ def heldout(shipped: Path) -> dict:
 def test_shipped_checkpoint_heldout_perplexity_matches_its_card(shipped: Path, heldout: dict) -> None:
     import re
 
-    card = re.search(r"Held-out perplexity: \*\*([\d.]+)\*\*", (shipped / "README.md").read_text())
+    text = (shipped / "README.md").read_text()
+    card = re.search(r"Held-out perplexity: \*\*([\d.]+)\*\*", text)
     assert card is not None, "the model card states no held-out perplexity"
+    python = re.search(r"inside CPython ([\d.]+)", text)
+    fingerprint = re.search(r"fingerprint .*? is `([0-9a-f]{64})`", text, re.S)
+    assert python and fingerprint, "the model card states no CPython version or corpus fingerprint"
+    if heldout["corpus_sha256"] != fingerprint.group(1):
+        # The corpus is this interpreter's own documentation: another CPython release, or a build without an
+        # optional extension module (_tkinter without Tk), legitimately yields other text and another held-out set.
+        pytest.skip(
+            f"the card's corpus comes from CPython {python.group(1)} ({fingerprint.group(1)[:12]}); "
+            f"this CPython {heldout['python']} gives {heldout['corpus_sha256'][:12]}"
+        )
     assert heldout["heldout_documents"] > 0
     assert round(heldout["perplexity"], 2) == pytest.approx(float(card.group(1)), abs=0.011)
-    assert heldout["perplexity"] <= PERPLEXITY_REGRESSION_BOUND
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet: the shipped tiny-gpt2 scores 91.0 against the goal of 80")
 def test_shipped_checkpoint_meets_the_perplexity_goal(heldout: dict) -> None:
     assert heldout["perplexity"] <= PERPLEXITY_GOAL
