@@ -134,7 +134,7 @@ with torch.no_grad():
 logits = outputs.logits.cpu()
 print(type(outputs).__name__)
 print("logits shape:", tuple(logits.shape))
-print(logits.round(decimals=3))
+print(logits.round(decimals=1))  # one decimal: one logit lies within 3e-5 of a two-decimal boundary
 
 # %% [markdown]
 # ## Step 3: logits to a label (post-processing)

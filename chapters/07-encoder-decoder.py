@@ -593,7 +593,7 @@ with torch.no_grad():
                            return_dict_in_generate=True, output_scores=True)
 print(type(beams).__name__, list(beams.keys()))
 for text, score in zip(tokenizer.batch_decode(beams.sequences, skip_special_tokens=True), beams.sequences_scores):
-    print(f"{score.item():8.4f}  {text}")
+    print(f"{score.item():8.3f}  {text}")
 greedy_umbrella = translate(["We know that you carry a red umbrella."])[0]
 print("greedy:   ", greedy_umbrella)
 assert tokenizer.decode(beams.sequences[0], skip_special_tokens=True) == greedy_umbrella
@@ -614,8 +614,8 @@ best = beams.sequences[0:1]
 with torch.no_grad():
     log_probs = model(**umbrella, decoder_input_ids=best[:, :-1]).logits.log_softmax(dim=-1)
 token_log_probs = log_probs[0].gather(1, best[0, 1:, None]).squeeze(1)
-print("tokens written:", len(token_log_probs), "| average log-probability:", round(token_log_probs.mean().item(), 4),
-      "| sequences_scores[0]:", round(beams.sequences_scores[0].item(), 4))
+print("tokens written:", len(token_log_probs), "| average log-probability:", round(token_log_probs.mean().item(), 3),
+      "| sequences_scores[0]:", round(beams.sequences_scores[0].item(), 3))
 assert torch.isclose(token_log_probs.mean(), beams.sequences_scores[0], atol=1e-4)
 
 # %% [markdown]

@@ -120,7 +120,7 @@ with torch.no_grad():
 
 print("fields:", list(outputs.keys()))
 print("logits:", tuple(outputs.logits.shape), "| loss:", tuple(outputs.loss.shape))
-print("loss:", round(outputs.loss.item(), 4))
+print("loss:", round(outputs.loss.item(), 3))
 print("largest |logit|:", round(outputs.logits.abs().max().item(), 2))
 assert list(outputs.keys()) == ["loss", "logits"] and outputs.loss.shape == ()
 assert abs(outputs.loss.item() - math.log(2)) < 0.02
@@ -144,8 +144,8 @@ by_function = F.cross_entropy(logits, labels)
 print("initializer_range:", classifier.config.initializer_range,
       "| head weight std:", round(classifier.classifier.weight.std().item(), 3),
       "| head bias:", classifier.classifier.bias.tolist())
-print("by hand:", round(by_hand.item(), 4), "| F.cross_entropy:", round(by_function.item(), 4),
-      "| model:", round(outputs.loss.item(), 4))
+print("by hand:", round(by_hand.item(), 3), "| F.cross_entropy:", round(by_function.item(), 3),
+      "| model:", round(outputs.loss.item(), 3))
 assert torch.allclose(by_hand, outputs.loss, atol=1e-6) and torch.allclose(by_function, outputs.loss, atol=1e-6)
 assert classifier.classifier.bias.tolist() == [0.0, 0.0]
 
@@ -158,7 +158,7 @@ assert classifier.classifier.bias.tolist() == [0.0, 0.0]
 other_seed = load(AutoModelForSequenceClassification, "minilm", seed=1, num_labels=2)
 with torch.no_grad():
     other_loss = other_seed(**batch, labels=labels).loss.item()
-print("seed 0:", round(outputs.loss.item(), 4), "| seed 1:", round(other_loss, 4))
+print("seed 0:", round(outputs.loss.item(), 3), "| seed 1:", round(other_loss, 3))
 assert other_loss != outputs.loss.item() and abs(other_loss - math.log(2)) < 0.02
 del other_seed
 
@@ -204,8 +204,8 @@ with torch.no_grad():
 mse_by_hand = ((regression.logits.squeeze(-1) - scores) ** 2).mean()
 print("problem_type after the call:", regressor.config.problem_type)
 print("logits:", tuple(regression.logits.shape), "| labels:", tuple(scores.shape), scores.dtype)
-print("loss:", round(regression.loss.item(), 4), "| by hand:", round(mse_by_hand.item(), 4),
-      "| F.mse_loss:", round(F.mse_loss(regression.logits.squeeze(-1), scores).item(), 4))
+print("loss:", round(regression.loss.item(), 3), "| by hand:", round(mse_by_hand.item(), 3),
+      "| F.mse_loss:", round(F.mse_loss(regression.logits.squeeze(-1), scores).item(), 3))
 assert regressor.config.problem_type == "regression"
 assert abs(regression.loss.item() - (0.9**2 + 0.1**2) / 2) < 0.05
 assert torch.allclose(mse_by_hand, regression.loss, atol=1e-6)
@@ -237,9 +237,9 @@ with torch.no_grad():
 probs = multi.logits.sigmoid()
 bce_by_hand = -(multi_hot * probs.log() + (1 - multi_hot) * (1 - probs).log()).mean()
 print("logits:", tuple(multi.logits.shape), "| labels:", tuple(multi_hot.shape), multi_hot.dtype)
-print("loss:", round(multi.loss.item(), 4), "| by hand:", round(bce_by_hand.item(), 4),
+print("loss:", round(multi.loss.item(), 3), "| by hand:", round(bce_by_hand.item(), 3),
       "| F.binary_cross_entropy_with_logits:",
-      round(F.binary_cross_entropy_with_logits(multi.logits, multi_hot).item(), 4))
+      round(F.binary_cross_entropy_with_logits(multi.logits, multi_hot).item(), 3))
 assert torch.allclose(bce_by_hand, multi.loss, atol=1e-5)
 assert abs(multi.loss.item() - math.log(2)) < 0.02
 
@@ -388,8 +388,8 @@ counted = token_labels != -100
 kept_only = F.cross_entropy(token_logits[counted], token_labels[counted])
 print("logits:", tuple(token_logits.shape), "| largest |logit|:", round(token_logits.abs().max().item(), 2),
       "| ln 5 =", round(math.log(5), 4))
-print("model:", round(tagged.loss.item(), 4), "| F.cross_entropy:", round(flat_loss.item(), 4),
-      "| only the 13 counted positions:", round(kept_only.item(), 4))
+print("model:", round(tagged.loss.item(), 3), "| F.cross_entropy:", round(flat_loss.item(), 3),
+      "| only the 13 counted positions:", round(kept_only.item(), 3))
 assert torch.allclose(flat_loss, tagged.loss.cpu(), atol=1e-6) and torch.allclose(kept_only, flat_loss, atol=1e-6)
 assert abs(tagged.loss.item() - math.log(5)) < 0.2
 
@@ -406,7 +406,7 @@ torch.manual_seed(0)
 scrambled = token_logits.clone()
 scrambled[~counted] = 100 * torch.randn(int((~counted).sum()), len(tags))
 scrambled_loss = F.cross_entropy(scrambled.view(-1, len(tags)), token_labels.view(-1))
-print("ignored positions scrambled, loss:", round(scrambled_loss.item(), 4), "| equal:",
+print("ignored positions scrambled, loss:", round(scrambled_loss.item(), 3), "| equal:",
       torch.equal(scrambled_loss, flat_loss))
 assert torch.allclose(scrambled_loss, flat_loss, atol=1e-6)
 
@@ -417,7 +417,7 @@ for row in range(2):
             every_piece[row, position] = tags.index(word_tags[row][word])
 every_piece_loss = F.cross_entropy(token_logits.view(-1, len(tags)), every_piece.view(-1))
 print("label every piece:", int((every_piece != -100).sum()), "positions counted, loss",
-      round(every_piece_loss.item(), 4))
+      round(every_piece_loss.item(), 3))
 assert (every_piece != -100).sum().item() == 17 and not torch.allclose(every_piece_loss, flat_loss)
 
 # %% [markdown]
@@ -445,7 +445,7 @@ encoded = gpt_tokenizer(sentence, return_tensors="pt").to(device)
 with torch.no_grad():
     lm_out = gpt(**encoded, labels=encoded["input_ids"])
 print("input_ids:", tuple(encoded["input_ids"].shape), "| logits:", tuple(lm_out.logits.shape))
-print("loss:", round(lm_out.loss.item(), 4), "| loss_type:", gpt.loss_type)
+print("loss:", round(lm_out.loss.item(), 3), "| loss_type:", gpt.loss_type)
 assert gpt.loss_type is None
 
 # %% [markdown]
@@ -466,8 +466,8 @@ lm_by_hand = F.cross_entropy(shift_logits.reshape(-1, shift_logits.shape[-1]), s
 unshifted = F.cross_entropy(lm_out.logits[0], ids[0])  # the mistake: each position "predicts" itself
 n = ids.shape[1]
 print(f"{n} tokens -> {n - 1} predictions")
-print("model:", round(lm_out.loss.item(), 4), "| by hand, shifted:", round(lm_by_hand.item(), 4),
-      "| without the shift:", round(unshifted.item(), 4))
+print("model:", round(lm_out.loss.item(), 3), "| by hand, shifted:", round(lm_by_hand.item(), 3),
+      "| without the shift:", round(unshifted.item(), 3))
 assert torch.allclose(lm_by_hand, lm_out.loss, atol=1e-5) and unshifted > lm_out.loss
 
 # %% [markdown]
@@ -498,8 +498,8 @@ with torch.no_grad():
     padded_loss = gpt(**lm_batch, labels=lm_batch["input_ids"]).loss
 print("padding side:", gpt_tokenizer.padding_side, "| batch:", tuple(lm_batch["input_ids"].shape),
       "| real tokens:", lm_batch["attention_mask"].sum(dim=1).tolist())
-print("loss, padding masked with -100:", round(masked_loss.item(), 4))
-print("loss, padding left in the labels:", round(padded_loss.item(), 4))
+print("loss, padding masked with -100:", round(masked_loss.item(), 3))
+print("loss, padding left in the labels:", round(padded_loss.item(), 3))
 assert not torch.allclose(masked_loss, padded_loss)
 
 # %% [markdown]
@@ -519,9 +519,9 @@ for text in docs:
         alone_losses.append(gpt(**single, labels=single["input_ids"]).loss.item())
     predictions.append(single["input_ids"].shape[1] - 1)
 weighted = sum(loss * count for loss, count in zip(alone_losses, predictions)) / sum(predictions)
-print("alone:", [round(loss, 4) for loss in alone_losses], "| predictions:", predictions)
-print("token-weighted mean:", round(weighted, 4), "| plain mean:", round(sum(alone_losses) / 2, 4),
-      "| batch loss:", round(masked_loss.item(), 4))
+print("alone:", [round(loss, 3) for loss in alone_losses], "| predictions:", predictions)
+print("token-weighted mean:", round(weighted, 3), "| plain mean:", round(sum(alone_losses) / 2, 3),
+      "| batch loss:", round(masked_loss.item(), 3))
 assert abs(weighted - masked_loss.item()) < 1e-4
 
 # %% [markdown]
@@ -605,8 +605,8 @@ with torch.no_grad():
     t5_unmasked = t5(**t5_inputs, labels=t5_batch["labels"].to(device)).loss
 t5_by_hand = F.cross_entropy(own_decoder.reshape(-1, own_decoder.shape[-1]), t5_labels.to(device).reshape(-1))
 print("logits:", tuple(t5_out.logits.shape), "| labels:", tuple(t5_labels.shape))
-print("model:", round(t5_out.loss.item(), 4), "| by hand:", round(t5_by_hand.item(), 4),
-      "| padding left in the labels:", round(t5_unmasked.item(), 4))
+print("model:", round(t5_out.loss.item(), 3), "| by hand:", round(t5_by_hand.item(), 3),
+      "| padding left in the labels:", round(t5_unmasked.item(), 3))
 assert torch.allclose(t5_by_hand, t5_out.loss, rtol=1e-3, atol=0) and t5_out.loss < 1e-3
 assert t5_unmasked > 0.5
 
@@ -932,12 +932,12 @@ def weighted_loss(outputs, labels, num_items_in_batch=None):
     return F.cross_entropy(outputs.logits, labels, weight=torch.tensor([1.0, 3.0], device=labels.device))
 
 
-print("plain:", round(F.cross_entropy(outputs.logits, labels).item(), 4),
-      "| class weights 1:3:", round(weighted_loss(outputs, labels).item(), 4),
-      "| label smoothing 0.1:", round(F.cross_entropy(outputs.logits, labels, label_smoothing=0.1).item(), 4))
+print("plain:", round(F.cross_entropy(outputs.logits, labels).item(), 3),
+      "| class weights 1:3:", round(weighted_loss(outputs, labels).item(), 3),
+      "| label smoothing 0.1:", round(F.cross_entropy(outputs.logits, labels, label_smoothing=0.1).item(), 3))
 perfect = torch.tensor([[-10.0, 10.0]])
-print("confident and right, plain:", round(F.cross_entropy(perfect, torch.tensor([1])).item(), 4),
-      "| with smoothing:", round(F.cross_entropy(perfect, torch.tensor([1]), label_smoothing=0.1).item(), 4))
+print("confident and right, plain:", round(F.cross_entropy(perfect, torch.tensor([1])).item(), 3),
+      "| with smoothing:", round(F.cross_entropy(perfect, torch.tensor([1]), label_smoothing=0.1).item(), 3))
 assert F.cross_entropy(perfect, torch.tensor([1]), label_smoothing=0.1) > 0.5
 
 # %% [markdown]
