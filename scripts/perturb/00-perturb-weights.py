@@ -7,7 +7,6 @@ or cut that depends on the last digits shows up as an nbval mismatch without a G
 """
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -18,15 +17,25 @@ _SEED = int(os.environ.get("STRUCTAPI_PERTURB_SEED", "0"))
 _load = modeling_utils.PreTrainedModel.from_pretrained.__func__
 
 
-_SCRATCH = Path(tempfile.gettempdir()).resolve()
+_catalog_dirs: set[Path] | None = None
+
+
+def _from_catalog(source: object) -> bool:
+    """Whether `source` is the directory of a catalog checkpoint (not, say, a copy a notebook saved itself)."""
+    global _catalog_dirs
+    if _catalog_dirs is None:
+        from structapi.catalog import CATALOG, checkpoint
+
+        _catalog_dirs = {Path(checkpoint(name)).resolve() for name in CATALOG}
+    return isinstance(source, (str, os.PathLike)) and Path(source).resolve() in _catalog_dirs
 
 
 def _perturbed_from_pretrained(cls, *args, **kwargs):
     loaded = _load(cls, *args, **kwargs)
     model = loaded[0] if isinstance(loaded, tuple) else loaded  # output_loading_info=True adds a dict
-    source = Path(str(args[0] if args else kwargs.get("pretrained_model_name_or_path", ""))).resolve()
-    if source.is_relative_to(_SCRATCH):
-        return loaded  # a model the notebook saved itself must reload exactly as it was saved
+    # A model the notebook saved and reloads must come back exactly as saved, so only catalog weights move.
+    if not _from_catalog(args[0] if args else kwargs.get("pretrained_model_name_or_path")):
+        return loaded
     generator = torch.Generator().manual_seed(_SEED)
     with torch.no_grad():
         for parameter in model.parameters():  # tied weights are one parameter and are nudged once
