@@ -11,6 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from book_tools import KERNEL_NAME
+
 REPO = Path(__file__).resolve().parents[1]
 # Inside the repository, so the pytest configuration (nbval, sanitizers) applies; git ignores tests/artifacts.
 SCRATCH = REPO / "tests" / "artifacts" / "perturbation-check"
@@ -34,22 +36,20 @@ def _run_check(notebook_source: str, name: str, eps_values: tuple[str, ...]) -> 
     SCRATCH.mkdir(parents=True, exist_ok=True)
     path = SCRATCH / f"{name}.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LOAD), nbformat.v4.new_code_cell(notebook_source)])
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SCRATCH)}}).execute()
+    NotebookClient(notebook, timeout=300, kernel_name=KERNEL_NAME, resources={"metadata": {"path": str(SCRATCH)}}).execute()
     nbformat.write(notebook, path)
-    try:
-        return [
-            subprocess.run(
-                ["bash", "scripts/perturbation_check.sh", eps, str(path.relative_to(REPO))],
-                cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "STRUCTAPI_PERTURB_SEED": "0"},
-            )
-            for eps in eps_values
-        ]
-    finally:
-        path.unlink()
+    return [
+        subprocess.run(
+            ["bash", "scripts/perturbation_check.sh", eps, str(path.relative_to(REPO))],
+            cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "STRUCTAPI_PERTURB_SEED": "0"},
+        )
+        for eps in eps_values
+    ]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _clean_scratch():
+    """Remove the scratch notebooks afterwards, so no later pytest run collects them under --nbval."""
     yield
     shutil.rmtree(SCRATCH, ignore_errors=True)
 
